@@ -1,0 +1,21 @@
+# lookbook: wiring only. Each stage lives in workflow/rules/<stage>.smk.
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+
+
+rule all:
+    input:
+        final_targets(),
+    default_target: True
+
+
+include: "workflow/rules/data.smk"
+include: "workflow/rules/classifier.smk"
+include: "workflow/rules/saliency.smk"
+include: "workflow/rules/gan.smk"
+include: "workflow/rules/search.smk"
+include: "workflow/rules/report.smk"

@@ -1,0 +1,1 @@
+# Stage: classifier. Rules are added by the stage's change.

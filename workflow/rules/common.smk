@@ -1,0 +1,87 @@
+# Shared set-up: config resolution and validation, paths, resources and input functions.
+import shutil
+import sys
+from pathlib import Path
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+# Import the package from the checkout, so that a conda env without `pip install -e .` works.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from lookbook import config as lookbook_config
+from lookbook.labels import get_scheme, slugify
+
+
+# Merge the preset under the user's values, then validate with Snakemake's own
+# validate, which fills the schema defaults; the cross-field checks come last.
+_resolved = lookbook_config.merge_preset(dict(config))
+config.clear()
+config.update(_resolved)
+validate(config, "../schemas/config.schema.yaml")
+try:
+    lookbook_config.check_consistency(config)
+except lookbook_config.ConfigError as error:
+    raise WorkflowError(str(error))
+
+
+PRESET = config["preset"]
+SCHEME = get_scheme(config["labels"]["scheme"])
+CLASSES = list(SCHEME.classes)
+CLASS_SLUGS = [slugify(name) for name in CLASSES]
+MAIN_ARCH = config["classifier"]["arch"]
+ARCHS = list(dict.fromkeys([MAIN_ARCH, *config["classifier"]["compare"]]))
+GAN_SUBSETS = ["all", *CLASS_SLUGS]
+CLASSIFIER_SIZE = config["cache"]["classifier_size"]
+GAN_SIZE = config["cache"]["gan_size"]
+CACHE_SIZES = sorted({CLASSIFIER_SIZE, GAN_SIZE})
+
+
+wildcard_constraints:
+    arch="|".join(
+        ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "vgg16", "densenet121"]
+    ),
+    subset="|".join(GAN_SUBSETS),
+    size=r"\d+",
+    split="train|val|test",
+
+
+def data_dir():
+    """Directory in the Kaggle layout: the user's data_dir, or the generated demo dataset."""
+    if config["data_dir"]:
+        return config["data_dir"]
+    return "results/demo-data"
+
+
+def data_dir_inputs(wildcards=None):
+    """Inputs that make the data stage rerun when the source changes."""
+    if config["data_dir"]:
+        return {"styles": str(Path(config["data_dir"]) / "styles.csv")}
+    return {"styles": "results/demo-data/styles.csv"}
+
+
+def rule_resources(kind):
+    """Resources of a rule class from config['resources'][kind].
+
+    Memory grows with each Snakemake retry (attempt 1, 2, ...) so that an
+    out-of-memory kill is retried with more room.
+    """
+    spec = config["resources"][kind]
+    return {
+        "threads": spec["threads"],
+        "mem_mb": lambda wildcards, attempt: spec["mem_mb"] * attempt,
+        "runtime": spec["runtime"],
+        "gpu": spec["gpu"],
+    }
+
+
+def latexmk_available():
+    return config["report"]["pdf"] == "auto" and shutil.which("latexmk") is not None
+
+
+def final_targets():
+    targets = ["report/build/report.html", "report/build/report.tex"]
+    if latexmk_available():
+        targets.append("report/build/report.pdf")
+    return targets

@@ -1,0 +1,1 @@
+# Stage: data. Rules are added by the stage's change.

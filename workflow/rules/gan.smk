@@ -1,0 +1,1 @@
+# Stage: gan. Rules are added by the stage's change.

@@ -1,0 +1,1 @@
+# Stage: report. Rules are added by the stage's change.

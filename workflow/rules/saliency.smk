@@ -1,0 +1,1 @@
+# Stage: saliency. Rules are added by the stage's change.

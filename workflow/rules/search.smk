@@ -1,0 +1,1 @@
+# Stage: search. Rules are added by the stage's change.

@@ -13,6 +13,7 @@ rule all:
     default_target: True
 
 
+include: "workflow/rules/fetch.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/classifier.smk"
 include: "workflow/rules/saliency.smk"

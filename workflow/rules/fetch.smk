@@ -1,0 +1,1 @@
+# Downloads (Kaggle data set), run on the login node; rules added by the cluster change.

@@ -107,7 +107,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 
 def _validator_with_defaults(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
-    """A Draft 2020-12 validator that also inserts each property's default."""
+    """Build a Draft 2020-12 validator that also inserts each missing property's default."""
     base = jsonschema.Draft202012Validator
     validate_properties = base.VALIDATORS["properties"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import torch
 
@@ -25,11 +26,5 @@ def pick_device(request: str = "auto") -> torch.device:
         return device
     if request == "cuda":
         raise RuntimeError("device 'cuda' was requested but no GPU is visible; check CUDA_VISIBLE_DEVICES or use auto")
-    log.warning("no GPU visible (CUDA_VISIBLE_DEVICES=%r); running on the CPU", _visible_devices())
+    log.warning("no GPU visible (CUDA_VISIBLE_DEVICES=%r); running on the CPU", os.environ.get("CUDA_VISIBLE_DEVICES"))
     return torch.device("cpu")
-
-
-def _visible_devices() -> str | None:
-    import os
-
-    return os.environ.get("CUDA_VISIBLE_DEVICES")

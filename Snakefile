@@ -8,9 +8,9 @@ include: "workflow/rules/common.smk"
 
 
 rule all:
+    default_target: True
     input:
         final_targets(),
-    default_target: True
 
 
 include: "workflow/rules/fetch.smk"

@@ -13,17 +13,16 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from lookbook import config as lookbook_config
 from lookbook.labels import get_scheme, slugify
 
-
-# Merge the preset under the user's values, then validate with Snakemake's own
-# validate, which fills the schema defaults; the cross-field checks come last.
-_resolved = lookbook_config.merge_preset(dict(config))
-config.clear()
-config.update(_resolved)
-validate(config, "../schemas/config.schema.yaml")
+# Merge the preset under the user's values and validate. lookbook's validator runs
+# first because its message names the key and the allowed values in one line;
+# Snakemake's own validate then fills the schema defaults into `config`.
 try:
-    lookbook_config.check_consistency(config)
+    _resolved = lookbook_config.resolve(dict(config))
 except lookbook_config.ConfigError as error:
-    raise WorkflowError(str(error))
+    raise WorkflowError(f"invalid configuration:\n{error}")
+config.clear()
+config.update(lookbook_config.merge_preset(_resolved))
+validate(config, "../schemas/config.schema.yaml")
 
 
 PRESET = config["preset"]
@@ -40,7 +39,15 @@ CACHE_SIZES = sorted({CLASSIFIER_SIZE, GAN_SIZE})
 
 wildcard_constraints:
     arch="|".join(
-        ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "vgg16", "densenet121"]
+        [
+            "resnet18",
+            "resnet34",
+            "resnet50",
+            "resnet101",
+            "resnet152",
+            "vgg16",
+            "densenet121",
+        ]
     ),
     subset="|".join(GAN_SUBSETS),
     size=r"\d+",

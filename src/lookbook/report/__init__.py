@@ -1,0 +1,1 @@
+"""Report stage: one context built from the rule outputs, rendered to HTML and LaTeX/PDF."""

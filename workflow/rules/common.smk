@@ -1,4 +1,5 @@
 # Shared set-up: config resolution and validation, paths, resources and input functions.
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -7,8 +8,13 @@ from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
-# Import the package from the checkout, so that a conda env without `pip install -e .` works.
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+# Import the package from the checkout, here and in every job (jobs inherit the
+# environment, on a cluster too), so that a conda env without `pip install -e .` works.
+_SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, _SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_SRC, *filter(None, [os.environ.get("PYTHONPATH")])]
+)
 
 from lookbook import config as lookbook_config
 from lookbook.labels import get_scheme, slugify

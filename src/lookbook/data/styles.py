@@ -32,7 +32,6 @@ COLUMNS = (
 )
 # Columns whose absence leaves a row without a class; the others may be empty.
 LABEL_COLUMNS = ("gender", "masterCategory")
-OPTIONAL_COLUMNS = ("subCategory", "articleType", "baseColour", "season", "year", "usage", "productDisplayName")
 
 
 class StylesError(ValueError):
@@ -71,7 +70,7 @@ def parse_styles(path: str | Path) -> ParsedStyles:
     """Read styles.csv into one row per id, rejoining names split by unquoted commas.
 
     A row with fewer than ten fields, a non-integer id or a duplicate id is excluded
-    and recorded with its line number; nothing is dropped silently.
+    and recorded with its line number, so no row is dropped silently.
     """
     path = Path(path)
     if not path.is_file():
@@ -141,4 +140,9 @@ def parse_styles(path: str | Path) -> ParsedStyles:
 
     if rejoined:
         log.info("rejoined productDisplayName of %d rows with unquoted commas", len(rejoined))
+    # Bytes that are not UTF-8 were replaced by U+FFFD while reading, and the row is kept.
+    # Only productDisplayName is free text, so only it is checked.
+    replaced = rows.loc[rows["productDisplayName"].str.contains("\ufffd", regex=False, na=False), "id"]
+    if len(replaced):
+        log.warning("%d rows of %s contain bytes that are not UTF-8, replaced by U+FFFD: ids %s", len(replaced), path, replaced.tolist()[:10])
     return ParsedStyles(rows=rows, exclusions=exclusions, rejoined_ids=rejoined, invalid_years=invalid_years)

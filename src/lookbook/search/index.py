@@ -113,6 +113,11 @@ def tsv_path_for(npz_path: str | os.PathLike) -> Path:
     return Path(npz_path).with_suffix(".tsv")
 
 
+def product_image_path(images_dir: str | os.PathLike, product_id: int) -> Path:
+    """Return ``images_dir/<id>.jpg``, the Kaggle layout."""
+    return Path(images_dir) / f"{product_id}.jpg"
+
+
 def save_index(index: SearchIndex, npz_path: str | os.PathLike, tsv_path: str | os.PathLike | None = None) -> None:
     """Write the index atomically; paths in ``info`` are stored relative to the index.
 

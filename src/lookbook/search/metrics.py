@@ -4,8 +4,8 @@ and the raw-pixel baseline that shows what the network's features add.
 A gallery image is relevant to a query under a criterion when both have the same
 value in that metadata column (same class, same articleType, same baseColour).
 Average precision is computed over the full ranking of the gallery, as in standard
-retrieval evaluation; a query with no relevant gallery image has no defined average
-precision and is left out of that criterion's means and counted instead.
+retrieval evaluation. A query with no relevant gallery image has no defined average
+precision, so it is left out of that criterion's means and counted instead.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def centre_and_normalize(gallery: np.ndarray, queries: np.ndarray) -> tuple[np.n
     """Subtract the gallery's mean vector from both sets, then scale rows to unit norm.
 
     Product photos share a white background, so uncentred pixel vectors all point in
-    nearly the same direction and their cosine similarity says little about the product.
+    nearly the same direction and their cosine similarity hardly depends on the product.
     """
     mean = gallery.mean(axis=0, keepdims=True)
     return l2_normalize(gallery - mean), l2_normalize(queries - mean)
@@ -145,4 +145,5 @@ def retrieval_metrics(
                 "gallery_size": len(gallery),
             }
         )
-    return pd.DataFrame(rows, columns=METRIC_COLUMNS)
+    # Four decimals: with a few thousand queries, later digits are noise.
+    return pd.DataFrame(rows, columns=METRIC_COLUMNS).round(4)

@@ -77,7 +77,8 @@ def search(
     if k_effective < 1:
         raise ValueError("the gallery has no candidate rows for these queries")
 
-    all_indices, all_scores = [], []
+    all_indices = [np.empty((0, k_effective), dtype=np.int64)]
+    all_scores = [np.empty((0, k_effective), dtype=np.float32)]
     for start in range(0, len(queries), QUERY_BATCH):
         scores = queries[start : start + QUERY_BATCH] @ gallery.T
         if exclude_self:

@@ -23,9 +23,12 @@ log = logging.getLogger(__name__)
 
 STUDY_PATH = Path(__file__).resolve().parents[3] / "report" / "study.yaml"
 
+# Misclassified test products listed by name, most confident first.
+MISCLASSIFIED_ROWS = 12
+
 # Figures of the main architecture, in the order the study shows them.
 CLASSIFIER_FIGURES = ("curves", "distribution", "confusion", "misclassified")
-SALIENCY_FIGURES = ("examples", "class_average", "focus", "sanity")
+SALIENCY_FIGURES = ("examples", "class_average", "focus", "sanity", "sanity_maps")
 GAN_FIGURES = ("grid", "losses", "neighbours")
 
 
@@ -56,10 +59,13 @@ def report_inputs(config: dict[str, Any]) -> dict[str, str]:
         "fig_data_class_distribution_splits": "figures/data/class_distribution_splits.png",
         "classifier_evaluation": f"results/classifier/{arch}/evaluation.json",
         "classifier_metrics": f"results/classifier/{arch}/metrics.tsv",
+        "classifier_predictions": f"results/classifier/{arch}/predictions.tsv",
+        "styles_clean": "results/data/styles_clean.tsv",
         "saliency_focus": "results/saliency/focus.tsv",
         "saliency_sanity": "results/saliency/sanity.tsv",
         "search_metrics": "results/search/metrics.tsv",
         "fig_search_examples": "figures/search/examples.png",
+        "fig_search_metrics": "figures/search/metrics.png",
         "provenance": "results/provenance/provenance.json",
     }
     for name in CLASSIFIER_FIGURES:
@@ -68,16 +74,13 @@ def report_inputs(config: dict[str, Any]) -> dict[str, str]:
         inputs["classifier_comparison"] = "results/classifier/comparison.tsv"
     for name in SALIENCY_FIGURES:
         inputs[f"fig_saliency_{name}"] = f"figures/saliency/{name}.png"
+    # The DCGAN stage writes status, quality and figures for every subset, a skipped or
+    # failed one included (its figures then state the reason).
     for subset in gan_subsets(config):
         inputs[f"gan_status_{subset}"] = f"results/gan/{subset}/status.json"
-    return inputs
-
-
-def gan_trained_inputs(subset: str) -> dict[str, str]:
-    """Return the files of a trained DCGAN subset; a skipped or failed one has none of them."""
-    inputs = {"quality": f"results/gan/{subset}/quality.json"}
-    for name in GAN_FIGURES:
-        inputs[f"fig_{name}"] = f"figures/gan/{subset}/{name}.png"
+        inputs[f"gan_quality_{subset}"] = f"results/gan/{subset}/quality.json"
+        for name in GAN_FIGURES:
+            inputs[f"fig_gan_{subset}_{name}"] = f"figures/gan/{subset}/{name}.png"
     return inputs
 
 
@@ -112,7 +115,7 @@ def build_context(
         "data": data,
         "classifier": classifier,
         "saliency": _saliency_section(path, inputs),
-        "gan": _gan_section(config, root, path),
+        "gan": _gan_section(config, path, inputs),
         "search": _search_section(path, inputs),
         "provenance": read_json(path("provenance")),
         "benchmarks": benchmarks,
@@ -143,10 +146,19 @@ def _data_section(path, inputs) -> dict[str, Any]:
     ]
     distribution = counts.pivot_table(index="label", columns="split", values="count", aggfunc="sum", fill_value=0)
     distribution_columns = [name for name in ("all", "train", "val", "test") if name in distribution.columns]
+    summary_where = inputs["data_summary"]
+    manifest_where = inputs["manifest"]
     return {
         "summary": summary,
         "manifest": manifest,
-        "source_dir": str(_pick(summary, ("source_dir", "data_dir", "source", "directory"), "summary.json")),
+        "source_dir": str(_pick(summary, "data_dir", summary_where)),
+        "checksums": [
+            ["styles.csv SHA-256", str(_pick(summary, "styles_sha256", summary_where))],
+            ["image files", int(_pick(summary, "image_files", summary_where))],
+            ["image files digest (SHA-256)", str(_pick(summary, "images_digest", summary_where))],
+            ["manifest.tsv SHA-256", str(_pick(manifest, "sha256", manifest_where))],
+            ["split seed", int(_pick(manifest, "seed", manifest_where))],
+        ],
         "images": total,
         "classes": sorted(counts["label"].unique().tolist()),
         "splits": splits,
@@ -173,59 +185,80 @@ def _classifier_section(config, path, inputs) -> dict[str, Any]:
     _require_columns(metrics, ["epoch", "train_loss", "train_acc", "val_loss", "val_acc"], inputs["classifier_metrics"])
     if metrics.empty:
         raise ReportInputError(f"{inputs['classifier_metrics']}: no epochs recorded; rerun the classifier stage")
-
-    best_epoch = int(_pick(evaluation, ("best_epoch",), where))
-    best_rows = metrics[metrics["epoch"] == best_epoch]
-    if best_rows.empty:
-        raise ReportInputError(f"{where}: best_epoch {best_epoch} is not in {inputs['classifier_metrics']}")
-    best = best_rows.iloc[0]
-
-    per_class = _per_class_rows(_pick(evaluation, ("per_class", "classes_report", "report"), where), where)
-    confusion = _pick(evaluation, ("confusion_matrix", "confusion"), where)
-    confusion_labels = [row["class"] for row in per_class]
+    test = _pick(evaluation, "test", where)
+    per_class = _per_class_rows(_pick(test, "per_class", f"{where} test"), where)
     comparison = None
     if "classifier_comparison" in inputs:
         comparison = _table(read_tsv(path("classifier_comparison")))
 
-    figures = {name: str(inputs[f"fig_classifier_{name}"]) for name in CLASSIFIER_FIGURES}
     return {
-        "arch": config["classifier"]["arch"],
+        "arch": _pick(evaluation, "arch", where),
         "pretrained": config["classifier"]["pretrained"],
         "trainable": config["classifier"]["trainable"],
-        "hyperparameters": _pick(evaluation, ("hyperparameters", "config", "params"), where),
-        "parameters": _pick(evaluation, ("parameters", "parameter_count", "n_parameters"), where),
-        "train_seconds": _pick(evaluation, ("train_seconds", "seconds"), where),
-        "test_accuracy": float(_pick(evaluation, ("test_accuracy", "test_acc", "accuracy"), where)),
-        "best_epoch": best_epoch,
-        "best_train_accuracy": float(best["train_acc"]),
-        "best_val_accuracy": float(best["val_acc"]),
-        "epochs_run": int(metrics["epoch"].max()),
-        "final": {column: float(metrics.iloc[-1][column]) for column in ("train_loss", "train_acc", "val_loss", "val_acc")},
+        "hyperparameters": _pick(evaluation, "hyperparameters", where),
+        "parameters": int(_pick(evaluation, "parameters", where)),
+        "trainable_parameters": int(_pick(evaluation, "trainable_parameters", where)),
+        "train_seconds": float(_pick(evaluation, "train_seconds", where)),
+        "image_size": int(_pick(evaluation, "image_size", where)),
+        "test_accuracy": float(_pick(evaluation, "test_accuracy", where)),
+        "test_images": int(_pick(test, "n_images", f"{where} test")),
+        "macro_f1": float(_pick(test, "macro_f1", f"{where} test")),
+        "best_epoch": int(_pick(evaluation, "best_epoch", where)),
+        "best_train_accuracy": float(_pick(evaluation, "best_train_acc", where)),
+        "best_val_accuracy": float(_pick(evaluation, "best_val_acc", where)),
+        "epochs_run": int(_pick(evaluation, "epochs_run", where)),
         "per_class": per_class,
-        "confusion": {"labels": confusion_labels, "matrix": [[int(v) for v in row] for row in confusion]},
+        "confusion": {
+            "labels": [row["class"] for row in per_class],
+            "matrix": [[int(count) for count in row] for row in _pick(test, "confusion_matrix", f"{where} test")],
+        },
         "comparison": comparison,
-        "figures": figures,
+        "misclassified": _misclassified_rows(path, inputs),
+        "figures": {name: str(inputs[f"fig_classifier_{name}"]) for name in CLASSIFIER_FIGURES},
+    }
+
+
+def _misclassified_rows(path, inputs, limit: int = MISCLASSIFIED_ROWS) -> dict[str, Any]:
+    """Return the most confident wrong test predictions with the product names."""
+    predictions = read_tsv(path("classifier_predictions"))
+    _require_columns(predictions, ["id", "split", "true_label", "predicted_label"], inputs["classifier_predictions"])
+    styles = read_tsv(path("styles_clean"), usecols=["id", "productDisplayName"], dtype={"productDisplayName": str})
+    wrong = predictions[(predictions["split"] == "test") & (predictions["true_label"] != predictions["predicted_label"])].copy()
+    confidence = []
+    for index, label in wrong["predicted_label"].items():
+        column = f"prob_{slugify(label)}"
+        if column not in wrong.columns:
+            raise ReportInputError(f"{inputs['classifier_predictions']}: no column {column} for class {label!r}")
+        confidence.append(float(wrong.at[index, column]))
+    wrong["confidence"] = confidence
+    wrong = wrong.sort_values(["confidence", "id"], ascending=[False, True]).head(limit)
+    wrong = wrong.merge(styles, on="id", how="left", validate="one_to_one")
+    wrong["productDisplayName"] = wrong["productDisplayName"].fillna("(no name in styles.csv)")
+    return {
+        "count": len(confidence),
+        "test_images": int((predictions["split"] == "test").sum()),
+        "columns": ["id", "product", "true class", "predicted class", "confidence"],
+        "rows": [
+            [int(row.id), str(row.productDisplayName), str(row.true_label), str(row.predicted_label), float(row.confidence)]
+            for row in wrong.itertuples(index=False)
+        ],
     }
 
 
 def _per_class_rows(raw: Any, where: str) -> list[dict[str, Any]]:
-    """Normalize per-class metrics given as ``{class: {...}}`` or ``[{"class": ...}, ...]``."""
-    if isinstance(raw, dict):
-        items = [{"class": name, **values} for name, values in raw.items() if isinstance(values, dict)]
-    elif isinstance(raw, list):
-        items = [dict(item) for item in raw]
-    else:
-        raise ReportInputError(f"{where}: per-class metrics must be a dict or a list, got {type(raw).__name__}")
+    """Return the per-class test metrics as a list of plain rows, in class order."""
+    if not isinstance(raw, list):
+        raise ReportInputError(f"{where}: test.per_class must be a list of per-class entries, got {type(raw).__name__}")
     rows = []
-    for item in items:
-        name = _pick(item, ("class", "label", "name"), f"{where} per-class entry")
+    for item in raw:
+        name = str(_pick(item, "class", f"{where} per-class entry"))
         rows.append(
             {
-                "class": str(name),
-                "precision": float(_pick(item, ("precision",), f"{where} class {name}")),
-                "recall": float(_pick(item, ("recall",), f"{where} class {name}")),
-                "f1": float(_pick(item, ("f1", "f1-score", "f1_score"), f"{where} class {name}")),
-                "support": int(_pick(item, ("support",), f"{where} class {name}")),
+                "class": name,
+                "precision": float(_pick(item, "precision", f"{where} class {name}")),
+                "recall": float(_pick(item, "recall", f"{where} class {name}")),
+                "f1": float(_pick(item, "f1", f"{where} class {name}")),
+                "support": int(_pick(item, "support", f"{where} class {name}")),
             }
         )
     return rows
@@ -241,7 +274,7 @@ def _run_section(config, data, classifier) -> dict[str, Any]:
         "images": data["images"],
         "classes": len(data["classes"]),
         "label_scheme": config["labels"]["scheme"],
-        "image_size": config["cache"]["classifier_size"],
+        "image_size": classifier["image_size"],
         "arch": classifier["arch"],
         "pretrained": classifier["pretrained"],
         "trainable": classifier["trainable"],
@@ -296,39 +329,41 @@ def _saliency_section(path, inputs) -> dict[str, Any]:
     }
 
 
-def _gan_section(config, root: Path, path) -> dict[str, Any]:
+def _gan_section(config, path, inputs) -> dict[str, Any]:
     subsets = []
     for subset in gan_subsets(config):
         where = f"results/gan/{subset}/status.json"
         status = read_json(path(f"gan_status_{subset}"))
-        state = _pick(status, ("status", "state"), where)
-        entry = {
-            "subset": subset,
-            "status": str(state),
-            "reason": str(status.get("reason") or ""),
-            "images": _pick(status, ("image_count", "images", "n_images"), where),
-            "quality": None,
-            "figures": None,
-        }
-        if state == "trained":
-            files = gan_trained_inputs(subset)
-            quality = read_json(root / files["quality"])
-            entry["quality"] = {
-                "fid": float(_pick(quality, ("fid",), files["quality"])),
-                "fid_floor": float(_pick(quality, ("fid_floor", "real_fid", "fid_real_vs_real"), files["quality"])),
-                "class_agreement": _optional_float(quality, ("class_agreement", "agreement")),
-            }
-            entry["figures"] = {name: files[f"fig_{name}"] for name in GAN_FIGURES}
-        elif not entry["reason"]:
+        quality = read_json(path(f"gan_quality_{subset}"))
+        state = str(_pick(status, "status", where))
+        reason = status.get("reason") or ""
+        if state != "trained" and not reason:
             raise ReportInputError(f"{where}: status {state!r} without a reason; the DCGAN stage must record why")
-        subsets.append(entry)
+        subsets.append(
+            {
+                "subset": subset,
+                "status": state,
+                "reason": str(reason),
+                "images": int(_pick(status, "n_train_images", where)),
+                "epochs_done": int(status.get("epochs_done", 0)),
+                "train_seconds": _optional_float(status, "train_seconds"),
+                # None where the stage could not compute the value: the FID of a subset
+                # that was not trained, a floor with too few real images, the class
+                # agreement of the whole set (no single class to agree with).
+                "fid": _optional_float(quality, "fid"),
+                "fid_floor": _optional_float(quality, "fid_floor_train_vs_test"),
+                "class_agreement": _optional_float(quality, "class_agreement"),
+                "real_test_agreement": _optional_float(quality, "real_test_agreement"),
+                "figures": {name: str(inputs[f"fig_gan_{subset}_{name}"]) for name in GAN_FIGURES},
+            }
+        )
     return {"subsets": subsets, "epochs": config["gan"]["epochs"], "batch_size": config["gan"]["batch_size"]}
 
 
 def _search_section(path, inputs) -> dict[str, Any]:
     return {
         "metrics": _table(read_tsv(path("search_metrics"))),
-        "figures": {"examples": str(inputs["fig_search_examples"])},
+        "figures": {"examples": str(inputs["fig_search_examples"]), "metrics": str(inputs["fig_search_metrics"])},
     }
 
 
@@ -351,9 +386,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _pick(mapping: dict[str, Any], names: Iterable[str], where: str) -> Any:
+def _pick(mapping: dict[str, Any], names: str | Iterable[str], where: str) -> Any:
     """Return the first of ``names`` present in ``mapping``; raise naming the file and keys."""
-    names = tuple(names)
+    names = (names,) if isinstance(names, str) else tuple(names)
     for name in names:
         if name in mapping and mapping[name] is not None:
             return mapping[name]
@@ -363,11 +398,9 @@ def _pick(mapping: dict[str, Any], names: Iterable[str], where: str) -> Any:
     )
 
 
-def _optional_float(mapping: dict[str, Any], names: Iterable[str]) -> float | None:
-    for name in names:
-        if mapping.get(name) is not None:
-            return float(mapping[name])
-    return None
+def _optional_float(mapping: dict[str, Any], name: str) -> float | None:
+    value = mapping.get(name)
+    return None if value is None else float(value)
 
 
 def _require_columns(frame: pd.DataFrame, columns: list[str], where: str | Path) -> None:

@@ -80,7 +80,7 @@ def cpu_model() -> str:
 
 
 def gpu_models() -> list[str]:
-    """Return the names of the CUDA devices torch sees; an empty list on a CPU-only machine."""
+    """Return the names of the CUDA devices visible to torch, or an empty list on a CPU-only machine."""
     import torch  # imported here: a second of start-up that only this function needs
 
     if not torch.cuda.is_available():
@@ -97,8 +97,8 @@ def collect(
     """Build the provenance record of ``results/provenance/provenance.json``.
 
     ``data_summary`` and ``manifest`` are the data stage's ``summary.json`` and
-    ``manifest.json``; their checksums are copied so that the report states exactly
-    which data and which split the numbers come from.
+    ``manifest.json``. Their checksums are copied, so the report states which data and
+    which split the numbers come from.
     """
     return {
         "created_utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),

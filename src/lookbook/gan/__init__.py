@@ -1,6 +1,6 @@
 """DCGAN stage: 64x64 generation on the whole training set and on each class.
 
-``dcgan`` holds the networks, ``train`` the training loop with checkpoints and failure
+``dcgan`` contains the networks, ``train`` the training loop with checkpoints and failure
 detection, ``quality`` the measures in the classifier's feature space, ``plots`` the
 figures.
 """

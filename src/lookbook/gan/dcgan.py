@@ -55,8 +55,8 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """Map images ``[B, 3, 64, 64]`` in [-1, 1] to one logit per image, ``[B]``.
 
-    The first layer has no BatchNorm, as in the paper: normalizing the input layer made
-    their training unstable. The output is a logit, not a probability, so the loss is
+    The first layer has no BatchNorm: Radford et al. report that BatchNorm on every layer
+    made samples oscillate and training unstable, which leaving out this layer avoided. The output is a logit, not a probability, so the loss is
     ``BCEWithLogitsLoss``, which stays accurate under mixed precision where a sigmoid
     followed by ``BCELoss`` does not.
     """
@@ -88,7 +88,7 @@ class Discriminator(nn.Module):
 
 
 def init_weights(module: nn.Module) -> None:
-    """Initialize as in the paper: conv weights from N(0, 0.02), BatchNorm weights from
+    """Initialize as Radford et al. do: conv weights from N(0, 0.02), BatchNorm weights from
     N(1, 0.02) and biases 0. Apply with ``model.apply(init_weights)``."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(module.weight, 0.0, 0.02)

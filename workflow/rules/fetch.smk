@@ -19,6 +19,8 @@ if config["data_dir"] and not (Path(config["data_dir"]) / "styles.csv").exists()
             "results/logs/download_kaggle/download_kaggle.log",
         benchmark:
             "results/benchmarks/download_kaggle/download_kaggle.tsv"
+        conda:
+            "../../environment.yml"
         threads: rule_resources("light")["threads"]
         resources:
             mem_mb=rule_resources("light")["mem_mb"],

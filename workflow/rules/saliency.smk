@@ -32,6 +32,8 @@ rule saliency_examples:
         "results/logs/saliency_examples/saliency_examples.log",
     benchmark:
         "results/benchmarks/saliency_examples/saliency_examples.tsv"
+    conda:
+        "../../environment.yml"
     threads: rule_resources("gpu")["threads"]
     resources:
         mem_mb=rule_resources("gpu")["mem_mb"],
@@ -58,6 +60,8 @@ rule saliency_class_average:
         "results/logs/saliency_class_average/saliency_class_average.log",
     benchmark:
         "results/benchmarks/saliency_class_average/saliency_class_average.tsv"
+    conda:
+        "../../environment.yml"
     threads: rule_resources("gpu")["threads"]
     resources:
         mem_mb=rule_resources("gpu")["mem_mb"],
@@ -83,6 +87,8 @@ rule saliency_sanity:
         "results/logs/saliency_sanity/saliency_sanity.log",
     benchmark:
         "results/benchmarks/saliency_sanity/saliency_sanity.tsv"
+    conda:
+        "../../environment.yml"
     threads: rule_resources("gpu")["threads"]
     resources:
         mem_mb=rule_resources("gpu")["mem_mb"],
@@ -134,6 +140,8 @@ rule saliency_plot:
         "results/logs/saliency_plot/saliency_plot.log",
     benchmark:
         "results/benchmarks/saliency_plot/saliency_plot.tsv"
+    conda:
+        "../../environment.yml"
     threads: rule_resources("light")["threads"]
     resources:
         mem_mb=rule_resources("light")["mem_mb"],

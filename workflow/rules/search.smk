@@ -28,6 +28,8 @@ rule search_index:
         "results/logs/search_index/search_index.log",
     benchmark:
         "results/benchmarks/search_index/search_index.tsv"
+    conda:
+        "../../environment.yml"
     threads: rule_resources("gpu")["threads"]
     resources:
         mem_mb=rule_resources("gpu")["mem_mb"],
@@ -67,6 +69,8 @@ rule search_evaluate:
         "results/logs/search_evaluate/search_evaluate.log",
     benchmark:
         "results/benchmarks/search_evaluate/search_evaluate.tsv"
+    conda:
+        "../../environment.yml"
     threads: rule_resources("gpu")["threads"]
     resources:
         mem_mb=rule_resources("gpu")["mem_mb"],
@@ -113,6 +117,8 @@ rule search_plot:
         "results/logs/search_plot/search_plot.log",
     benchmark:
         "results/benchmarks/search_plot/search_plot.tsv"
+    conda:
+        "../../environment.yml"
     threads: rule_resources("light")["threads"]
     resources:
         mem_mb=rule_resources("light")["mem_mb"],

@@ -83,7 +83,7 @@ def build_model(
     """
     from torchvision.models import get_model
 
-    family = _family(arch)
+    _family(arch)
     model = get_model(arch, weights=None)
     if pretrained == "imagenet":
         model.load_state_dict(load_imagenet_state_dict(arch, weights_path))
@@ -91,13 +91,18 @@ def build_model(
         raise ValueError(f"classifier.pretrained={pretrained!r} is invalid; use imagenet or none")
     _replace_head(model, num_classes)
 
-    if trainable == "last_stage":
-        prefixes = LAST_STAGE_PREFIXES[family]
-        for name, parameter in model.named_parameters():
-            parameter.requires_grad_(name.startswith(prefixes))
-    elif trainable != "all":
-        raise ValueError(f"classifier.trainable={trainable!r} is invalid; use last_stage or all")
+    for name, parameter in model.named_parameters():
+        parameter.requires_grad_(is_trainable(arch, trainable, name))
     return model
+
+
+def is_trainable(arch: str, trainable: str, parameter_name: str) -> bool:
+    """Return whether ``parameter_name`` trains under ``classifier.trainable``."""
+    if trainable == "all":
+        return True
+    if trainable == "last_stage":
+        return parameter_name.startswith(LAST_STAGE_PREFIXES[_family(arch)])
+    raise ValueError(f"classifier.trainable={trainable!r} is invalid; use last_stage or all")
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
@@ -108,7 +113,7 @@ def set_train_mode(model: nn.Module) -> None:
     """Put ``model`` in training mode, but keep frozen BatchNorm layers in eval mode.
 
     A BatchNorm layer whose parameters are frozen must also keep its running statistics,
-    which only eval mode does; otherwise the frozen backbone drifts with every batch.
+    which only eval mode does. Otherwise the frozen backbone drifts with every batch.
     """
     model.train()
     for module in model.modules():
@@ -134,7 +139,7 @@ def model_meta(arch: str, classes: list[str], image_size: int, config: dict[str,
 def load_trained(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
     """Load a ``best.pt`` written by training and return ``(model in eval mode, meta)``.
 
-    ``meta`` holds every key of the file except ``model``. The file loads with
+    ``meta`` contains every key of the file except ``model``. The file loads with
     ``weights_only=True``, so no code from it runs.
     """
     payload = torch.load(Path(path), map_location=map_location, weights_only=True)

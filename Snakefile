@@ -7,6 +7,13 @@ configfile: "config.yaml"
 include: "workflow/rules/common.smk"
 
 
+wildcard_constraints:
+    arch="|".join(ARCH_CHOICES),
+    subset="|".join(GAN_SUBSETS),
+    size=r"\d+",
+    split="train|val|test",
+
+
 rule all:
     default_target: True
     input:

@@ -7,6 +7,7 @@ accepts means the same thing to ``lookbook`` commands and tests.
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,18 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 PRESETS_DIR = REPO_ROOT / "workflow" / "presets"
+
+
+def export_source_path() -> None:
+    """Put this checkout's ``src`` first on PYTHONPATH for the jobs the workflow starts.
+
+    Jobs inherit the environment (SLURM jobs too, through sbatch's default export), so
+    their scripts import this checkout's package even in a conda env without it.
+    """
+    source = str(REPO_ROOT / "src")
+    paths = [path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
+    if source not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([source, *paths])
 
 
 class ConfigError(ValueError):

@@ -1,5 +1,4 @@
 # Shared set-up: config resolution and validation, paths, resources and input functions.
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -8,16 +7,14 @@ from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
-# Import the package from the checkout, here and in every job (jobs inherit the
-# environment, on a cluster too), so that a conda env without `pip install -e .` works.
-_SRC = str(Path(workflow.basedir) / "src")
-sys.path.insert(0, _SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [_SRC, *filter(None, [os.environ.get("PYTHONPATH")])]
-)
+# Import the package from the checkout, here and in every job, so that a conda env
+# without `pip install -e .` works.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from lookbook import config as lookbook_config
 from lookbook.labels import get_scheme, slugify
+
+lookbook_config.export_source_path()
 
 # Merge the preset under the user's values and validate. lookbook's validator runs
 # first because its message names the key and the allowed values in one line;
@@ -41,23 +38,15 @@ GAN_SUBSETS = ["all", *CLASS_SLUGS]
 CLASSIFIER_SIZE = config["cache"]["classifier_size"]
 GAN_SIZE = config["cache"]["gan_size"]
 CACHE_SIZES = sorted({CLASSIFIER_SIZE, GAN_SIZE})
-
-
-wildcard_constraints:
-    arch="|".join(
-        [
-            "resnet18",
-            "resnet34",
-            "resnet50",
-            "resnet101",
-            "resnet152",
-            "vgg16",
-            "densenet121",
-        ]
-    ),
-    subset="|".join(GAN_SUBSETS),
-    size=r"\d+",
-    split="train|val|test",
+ARCH_CHOICES = [
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "vgg16",
+    "densenet121",
+]
 
 
 def data_dir():
@@ -87,6 +76,12 @@ def rule_resources(kind):
         "runtime": spec["runtime"],
         "gpu": spec["gpu"],
     }
+
+
+def job_resources(kind):
+    """Return the resources of a class (mem_mb, runtime, gpu) without threads."""
+    spec = rule_resources(kind)
+    return {key: spec[key] for key in ("mem_mb", "runtime", "gpu")}
 
 
 def latexmk_available():

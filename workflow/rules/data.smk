@@ -2,11 +2,6 @@
 # to cleaned labels, exclusions, a split manifest and the decoded image cache.
 
 
-def data_resources(kind):
-    spec = rule_resources(kind)
-    return {key: spec[key] for key in ("mem_mb", "runtime", "gpu")}
-
-
 if not config["data_dir"]:
 
     rule data_demo:
@@ -22,7 +17,7 @@ if not config["data_dir"]:
             "../../environment.yml"
         threads: rule_resources("light")["threads"]
         resources:
-            **data_resources("light"),
+            **job_resources("light"),
         params:
             n_images=config["demo"]["n_images"],
             seed=config["demo"]["seed"],
@@ -51,7 +46,7 @@ rule data_decode:
         "../../environment.yml"
     threads: rule_resources("parallel")["threads"]
     resources:
-        **data_resources("parallel"),
+        **job_resources("parallel"),
     params:
         data_dir=data_dir(),
         scheme=config["labels"]["scheme"],
@@ -76,7 +71,7 @@ rule data_split:
         "../../environment.yml"
     threads: rule_resources("light")["threads"]
     resources:
-        **data_resources("light"),
+        **job_resources("light"),
     params:
         scheme=config["labels"]["scheme"],
         shares={name: config["split"][name] for name in ("train", "val", "test")},
@@ -107,7 +102,7 @@ rule data_cache:
         "../../environment.yml"
     threads: rule_resources("light")["threads"]
     resources:
-        **data_resources("light"),
+        **job_resources("light"),
     params:
         resize=config["cache"]["resize"],
     script:
@@ -136,7 +131,7 @@ rule data_plot_classes:
         "../../environment.yml"
     threads: rule_resources("light")["threads"]
     resources:
-        **data_resources("light"),
+        **job_resources("light"),
     script:
         "../scripts/data_plot_classes.py"
 

@@ -63,3 +63,17 @@ def test_load_preset_unknown_name_lists_presets():
     with pytest.raises(lookbook_config.ConfigError) as info:
         lookbook_config.load_preset("huge")
     assert "demo" in str(info.value)
+
+
+def test_resolve_command_line_strings_become_numbers(user_config):
+    resolved = lookbook_config.resolve({**user_config, "classifier": {"epochs": "10", "lr": "3e-4", "augment": "false"}})
+    assert resolved["classifier"]["epochs"] == 10
+    assert resolved["classifier"]["lr"] == 3e-4
+    assert resolved["classifier"]["augment"] is False
+
+
+def test_resolve_command_line_bad_number_still_rejected(user_config):
+    with pytest.raises(lookbook_config.ConfigError) as info:
+        lookbook_config.resolve({**user_config, "classifier": {"epochs": "ten"}})
+    assert "classifier.epochs" in str(info.value)
+    assert "'ten' is not of type 'integer'" in str(info.value)

@@ -91,8 +91,54 @@ def validate(config: dict[str, Any], schema: dict[str, Any] | None = None) -> di
 
 
 def resolve(config: dict[str, Any], presets_dir: Path = PRESETS_DIR) -> dict[str, Any]:
-    """Merge the preset into ``config`` and validate the result."""
-    return validate(merge_preset(config, presets_dir))
+    """Merge the preset into ``config``, convert command-line strings, and validate the result."""
+    schema = load_schema()
+    merged = merge_preset(config, presets_dir)
+    coerce_strings(merged, schema)
+    return validate(merged, schema)
+
+
+def coerce_strings(config: Any, schema: dict[str, Any]) -> None:
+    """Convert, in place, strings where the schema expects a number, boolean or null.
+
+    Snakemake passes the values inside ``--config 'classifier={"epochs": 10}'`` as
+    strings; each one is parsed as a YAML scalar and kept only when the result has the
+    type the schema asks for, so an invalid value still reaches the validator unchanged.
+    """
+    if not isinstance(config, dict):
+        return
+    for name, subschema in schema.get("properties", {}).items():
+        if name not in config:
+            continue
+        value = config[name]
+        if isinstance(value, dict):
+            coerce_strings(value, subschema)
+        elif isinstance(value, str):
+            config[name] = _parse_scalar(value, subschema)
+
+
+def _parse_scalar(value: str, schema: dict[str, Any]) -> Any:
+    allowed = schema.get("type", [])
+    allowed = [allowed] if isinstance(allowed, str) else allowed
+    if "string" in allowed or not allowed:
+        return value
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+    if isinstance(parsed, str) and "number" in allowed:
+        # YAML 1.1 reads "3e-4" (no dot) as a string; Python's float does not.
+        try:
+            parsed = float(value)
+        except ValueError:
+            return value
+    matches = {
+        "integer": isinstance(parsed, int) and not isinstance(parsed, bool),
+        "number": isinstance(parsed, (int, float)) and not isinstance(parsed, bool),
+        "boolean": isinstance(parsed, bool),
+        "null": parsed is None,
+    }
+    return parsed if any(matches.get(kind, False) for kind in allowed) else value
 
 
 def check_consistency(config: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ try:
 except lookbook_config.ConfigError as error:
     raise WorkflowError(f"invalid configuration:\n{error}")
 config.clear()
-config.update(lookbook_config.merge_preset(_resolved))
+config.update(_resolved)
 validate(config, "../schemas/config.schema.yaml")
 
 

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_predict(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from lookbook.classifier.models import load_trained
+    from lookbook.classifier.models import ModelFileError, load_trained
     from lookbook.classifier.predict import predict_photos
     from lookbook.device import pick_device
 
@@ -39,7 +39,11 @@ def run_predict(args: argparse.Namespace) -> int:
         print(f"lookbook predict: model file {args.model} not found; train one with the workflow first", file=sys.stderr)
         return 2
     device = pick_device(args.device)
-    model, meta = load_trained(args.model, map_location=device)
+    try:
+        model, meta = load_trained(args.model, map_location=device)
+    except ModelFileError as error:
+        print(f"lookbook predict: {error}", file=sys.stderr)
+        return 2
     rows = predict_photos(model, meta, args.images, args.batch_size, device)
 
     if args.format == "json":

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -136,16 +137,32 @@ def model_meta(arch: str, classes: list[str], image_size: int, config: dict[str,
     }
 
 
+class ModelFileError(ValueError):
+    """A file given as a trained classifier that is not one."""
+
+
 def load_trained(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
     """Load a ``best.pt`` written by training and return ``(model in eval mode, meta)``.
 
     ``meta`` contains every key of the file except ``model``. The file loads with
     ``weights_only=True``, so no code from it runs.
     """
-    payload = torch.load(Path(path), map_location=map_location, weights_only=True)
+    try:
+        payload = torch.load(Path(path), map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, KeyError, ValueError) as error:
+        # torch raises any of these for a file that is not a torch.save archive.
+        raise ModelFileError(
+            f"{path} is not a lookbook classifier model: torch.load failed with {type(error).__name__}; "
+            "pass the best.pt that training wrote under results/classifier/<arch>/"
+        ) from None
+    if not isinstance(payload, dict):
+        raise ModelFileError(f"{path} is not a lookbook classifier model: it contains a {type(payload).__name__}, not a dict")
     missing = {"model", "arch", "classes", "image_size", "mean", "std"} - set(payload)
     if missing:
-        raise ValueError(f"{path} is not a lookbook classifier model: keys {sorted(missing)} are missing")
+        raise ModelFileError(
+            f"{path} is not a lookbook classifier model: keys {sorted(missing)} are missing; "
+            "pass the best.pt that training wrote under results/classifier/<arch>/"
+        )
     from torchvision.models import get_model
 
     model = get_model(payload["arch"], weights=None)

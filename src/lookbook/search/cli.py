@@ -77,7 +77,7 @@ def find_similar(index_path: Path, query_path: Path, k: int, model_path: Path | 
     the gallery. Raises QueryError for an unreadable photo or a missing or mismatched model.
     """
     from lookbook.classifier.features import embed
-    from lookbook.classifier.models import load_trained
+    from lookbook.classifier.models import ModelFileError, load_trained
     from lookbook.data.images import ImageError, decode_image, fit_square
     from lookbook.device import pick_device
     from lookbook.search.index import l2_normalize, load_index
@@ -109,7 +109,10 @@ def find_similar(index_path: Path, query_path: Path, k: int, model_path: Path | 
             "rebuild the index (snakemake results/search/index.npz)"
         )
     device = pick_device(device_request)
-    model, meta = load_trained(model_file, map_location=device)
+    try:
+        model, meta = load_trained(model_file, map_location=device)
+    except ModelFileError as error:
+        raise QueryError(str(error)) from None
     if meta["arch"] != index.info.get("arch"):
         raise QueryError(
             f"{model_file} is a {meta['arch']} but the index was built with {index.info.get('arch')}; "

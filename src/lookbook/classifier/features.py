@@ -23,7 +23,12 @@ def to_model_input(
     interpolation and antialiasing. Values are scaled to [0, 1], then normalized with
     ``meta["mean"]`` and ``meta["std"]``.
     """
-    images = torch.as_tensor(np.asarray(images_uint8_nhwc) if not torch.is_tensor(images_uint8_nhwc) else images_uint8_nhwc)
+    if torch.is_tensor(images_uint8_nhwc):
+        images = images_uint8_nhwc
+    else:
+        # The cache is a read-only memory map, which torch cannot wrap; copy this batch.
+        array = np.asarray(images_uint8_nhwc)
+        images = torch.from_numpy(array if array.flags.writeable else array.copy())
     if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(f"expected uint8 images [N, H, W, 3], got {images.dtype} {tuple(images.shape)}")
     x = images.to(device).permute(0, 3, 1, 2).float().div_(255.0)

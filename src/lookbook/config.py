@@ -103,7 +103,7 @@ def coerce_strings(config: Any, schema: dict[str, Any]) -> None:
 
     Snakemake passes the values inside ``--config 'classifier={"epochs": 10}'`` as
     strings; each one is parsed as a YAML scalar and kept only when the result has the
-    type the schema asks for, so an invalid value still reaches the validator unchanged.
+    type the schema expects, so an invalid value still reaches the validator unchanged.
     """
     if not isinstance(config, dict):
         return
@@ -142,7 +142,7 @@ def _parse_scalar(value: str, schema: dict[str, Any]) -> Any:
 
 
 def check_consistency(config: dict[str, Any]) -> None:
-    """Checks that span several keys, which JSON schema cannot express."""
+    """Check rules that span several keys, which JSON schema cannot express."""
     split = config.get("split", {})
     shares = [split.get(name) for name in ("train", "val", "test")]
     if all(share is not None for share in shares) and abs(sum(shares) - 1.0) > 1e-6:

@@ -102,7 +102,7 @@ def coerce_strings(config: Any, schema: dict[str, Any]) -> None:
     """Convert, in place, strings where the schema expects a number, boolean or null.
 
     Snakemake passes the values inside ``--config 'classifier={"epochs": 10}'`` as
-    strings; each one is parsed as a YAML scalar and kept only when the result has the
+    strings. Each one is parsed as a YAML scalar and kept only when the result has the
     type the schema expects, so an invalid value still reaches the validator unchanged.
     """
     if not isinstance(config, dict):

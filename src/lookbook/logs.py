@@ -18,7 +18,7 @@ def setup_script_logging(log_path: str | Path | None) -> None:
     """Send logging and stderr of a Snakemake script job to the rule's ``log:`` file.
 
     Warnings and tracebacks end up in the same file as the log records, so a failed
-    job's log tells the whole story.
+    job's log contains the whole record of what went wrong.
     """
     if not log_path:
         setup_logging()

@@ -195,3 +195,33 @@ def test_study_setting_banner(tmp_path, rendered, document):
         text = (tmp_path / "report.tex").read_text()
     assert "uses the study's model and training setting" in text
     assert "does not use the study's setting" not in text
+
+
+def test_data_uri_large_photo_grid_becomes_jpeg(tmp_path):
+    import base64
+
+    import cv2
+    import numpy as np
+
+    from lookbook.report.render import _data_uri
+
+    rng = np.random.default_rng(0)
+    photos = cv2.GaussianBlur(rng.integers(0, 256, (600, 600, 3), dtype=np.uint8), (5, 5), 0)
+    path = tmp_path / "grid.png"
+    cv2.imwrite(str(path), photos)
+    uri = _data_uri(path)
+    assert uri.startswith("data:image/jpeg;base64,")
+    decoded = cv2.imdecode(np.frombuffer(base64.b64decode(uri.split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR)
+    assert decoded.shape == (600, 600, 3)
+    assert len(uri) < len(base64.b64encode(path.read_bytes()))
+
+
+def test_data_uri_small_figure_stays_png(tmp_path):
+    import cv2
+    import numpy as np
+
+    from lookbook.report.render import _data_uri
+
+    path = tmp_path / "bars.png"
+    cv2.imwrite(str(path), np.full((100, 100, 3), 255, dtype=np.uint8))
+    assert _data_uri(path).startswith("data:image/png;base64,")

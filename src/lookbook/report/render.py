@@ -15,7 +15,9 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
+import cv2
 import jinja2
+import numpy as np
 import yaml
 from markupsafe import Markup
 
@@ -169,9 +171,30 @@ def tex_environment(
     return env
 
 
+# Grids of product photos compress poorly as PNG (1 to 2.5 MB each). Above this size the
+# HTML embeds a JPEG copy when it is smaller, so the single file stays small enough to mail.
+JPEG_EMBED_MIN_BYTES = 250_000
+JPEG_EMBED_QUALITY = 90
+
+
 def _data_uri(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f"data:image/png;base64,{data}"
+    """Return ``path`` as a data URI: the PNG itself, or a JPEG copy of a large PNG."""
+    data = path.read_bytes()
+    mime = "image/png"
+    if len(data) > JPEG_EMBED_MIN_BYTES:
+        jpeg = _png_as_jpeg(data)
+        if jpeg is not None and len(jpeg) < len(data):
+            data, mime = jpeg, "image/jpeg"
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _png_as_jpeg(data: bytes) -> bytes | None:
+    # Figures are drawn on an opaque white background, so dropping alpha changes nothing.
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        return None
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_EMBED_QUALITY])
+    return encoded.tobytes() if ok else None
 
 
 # --- rendering --------------------------------------------------------------------------

@@ -175,6 +175,8 @@ def train(
     # The whole subset sits on the device as uint8 (33k images at 64 px are 0.4 GB), so
     # batches need no loader.
     data = torch.from_numpy(np.ascontiguousarray(images)).to(device)
+    # TODO: use bf16 autocast on CUDA; BCEWithLogitsLoss is safe under it, but every
+    # device trains in fp32 for now.
     criterion = nn.BCEWithLogitsLoss()
     iterations_per_epoch = math.ceil(len(images) / config.batch_size)
     if state.epoch >= config.epochs:

@@ -98,11 +98,20 @@ def _align_metadata(ids: np.ndarray, metadata: pd.DataFrame) -> pd.DataFrame:
     missing_columns = [name for name in METADATA_COLUMNS if name not in metadata.columns]
     if missing_columns:
         raise SearchIndexError(f"metadata lacks columns {missing_columns}; expected {METADATA_COLUMNS}")
-    table = metadata[METADATA_COLUMNS].drop_duplicates("id").set_index("id")
+    return metadata_rows(metadata[METADATA_COLUMNS], ids, "gallery")
+
+
+def metadata_rows(metadata: pd.DataFrame, ids: np.ndarray, role: str) -> pd.DataFrame:
+    """Return the metadata rows of ``ids``, in that order, one row per id.
+
+    Raises SearchIndexError when an id has no row; ``role`` (gallery, query) names the ids
+    in the message.
+    """
+    table = metadata.drop_duplicates("id").set_index("id")
     missing_ids = pd.Index(ids).difference(table.index)
     if len(missing_ids):
         raise SearchIndexError(
-            f"{len(missing_ids)} gallery ids have no metadata row, for example {missing_ids[:5].tolist()}; "
+            f"{len(missing_ids)} {role} ids have no metadata row, for example {missing_ids[:5].tolist()}; "
             "rebuild styles_clean.tsv and the cache from the same data"
         )
     return table.loc[ids].reset_index()

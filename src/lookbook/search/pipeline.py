@@ -16,7 +16,7 @@ import torch
 from lookbook.classifier.features import embed
 from lookbook.data.cache import load_split
 from lookbook.io import read_tsv
-from lookbook.search.index import METADATA_COLUMNS, SearchIndex, build_index, l2_normalize
+from lookbook.search.index import METADATA_COLUMNS, SearchIndex, build_index, l2_normalize, metadata_rows
 from lookbook.search.metrics import centre_and_normalize, pixel_embeddings, retrieval_metrics
 from lookbook.search.query import search
 
@@ -132,7 +132,7 @@ def evaluate(
     """
     if len(query_ids) == 0:
         raise ValueError("the query split has no images, so there is nothing to evaluate; check split.test")
-    query_metadata = _rows_for(metadata, query_ids)
+    query_metadata = metadata_rows(metadata, query_ids, "query")
     network_queries = l2_normalize(query_features)
 
     # The pixel vectors come from the cache in the same split and row order, but are
@@ -177,7 +177,7 @@ def example_neighbours(
 ) -> pd.DataFrame:
     """Return the top ``k`` neighbours of each chosen query under each method (``EXAMPLE_COLUMNS``)."""
     positions = pd.Index(query_ids).get_indexer(chosen_ids)
-    query_labels = _rows_for(metadata, chosen_ids)["label"].to_numpy()
+    query_labels = metadata_rows(metadata, chosen_ids, "query")["label"].to_numpy()
     rows = []
     for method, (gallery, queries) in embeddings.items():
         found = search(gallery, queries[positions], k, gallery_ids=index.ids, query_ids=chosen_ids)
@@ -198,17 +198,6 @@ def example_neighbours(
                     }
                 )
     return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
-
-
-def _rows_for(metadata: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
-    table = metadata.drop_duplicates("id").set_index("id")
-    missing = pd.Index(ids).difference(table.index)
-    if len(missing):
-        raise ValueError(
-            f"{len(missing)} query ids have no metadata row, for example {missing[:5].tolist()}; "
-            "rebuild styles_clean.tsv and the cache from the same data"
-        )
-    return table.loc[ids].reset_index()
 
 
 def _reorder(id_vectors: tuple[np.ndarray, np.ndarray], ids: np.ndarray) -> np.ndarray:

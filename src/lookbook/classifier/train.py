@@ -4,7 +4,7 @@ The loop follows torchvision's references/classification: ``train_one_epoch`` an
 ``evaluate`` are small, each epoch logs one fixed-format line, and after each epoch the
 full training state is written to ``checkpoint.pt`` (temporary file, then rename). A run
 restarted after a kill resumes from that file. The batch order and augmentation are
-seeded per epoch and every RNG state is restored, so on the CPU, with the same seed and
+seeded per epoch and every RNG state is restored. So on the CPU, with the same seed and
 the same number of threads, the final weights equal those of an uninterrupted run bit
 for bit.
 """

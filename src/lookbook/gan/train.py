@@ -157,7 +157,7 @@ def train(
     With ``checkpoint_path`` set, training resumes from that file when it exists and has
     the same settings and images. A checkpoint with other settings or images is logged
     and replaced by a fresh run. A NaN loss or a discriminator collapse returns a result
-    with status ``failed`` and the history up to that iteration; the caller decides
+    with status ``failed`` and the history up to that iteration. The caller decides
     whether that stops the workflow.
     """
     if images.ndim != 4 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE, 3) or images.dtype != np.uint8:

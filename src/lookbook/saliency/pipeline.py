@@ -172,11 +172,11 @@ def compute_class_maps(
     return arrays, per_image, focus_table(per_image, test.classes)
 
 
-def select_sanity_rows(count: int, wanted: int) -> np.ndarray:
-    """Return ``wanted`` row indexes spread evenly over ``count`` test rows (all rows if fewer)."""
-    if count < wanted:
-        log.warning("the test split has %d images, fewer than the %d requested for the sanity check", count, wanted)
-    return np.unique(np.linspace(0, count - 1, num=min(count, wanted)).round().astype(np.int64))
+def select_sanity_rows(count: int, requested: int) -> np.ndarray:
+    """Return ``requested`` row indexes spread evenly over ``count`` test rows (all rows if fewer)."""
+    if count < requested:
+        log.warning("the test split has %d images, fewer than the %d requested for the sanity check", count, requested)
+    return np.unique(np.linspace(0, count - 1, num=min(count, requested)).round().astype(np.int64))
 
 
 def run_sanity_check(

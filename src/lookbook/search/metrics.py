@@ -81,7 +81,7 @@ def retrieval_metrics(
 ) -> pd.DataFrame:
     """Score every query against the whole gallery and return one row per criterion.
 
-    ``gallery`` float32 ``[N, D]`` and ``queries`` float32 ``[Q, D]`` have unit rows; the
+    ``gallery`` float32 ``[N, D]`` and ``queries`` float32 ``[Q, D]`` have unit rows. The
     metadata frames have an ``id`` column and the criterion columns, in the same row
     order. A gallery row with the query's own id is skipped. ``chance_precision`` is the
     mean share of relevant gallery images, the expected precision of a random ranking.
